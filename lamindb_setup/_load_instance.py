@@ -1,0 +1,137 @@
+"""`load`: make an existing instance the current one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+from .dev import _logger as logger
+from .dev._errors import SetupRuntimeError
+
+
+def load(
+    identifier: str,
+    *,
+    migrate: Optional[bool] = None,
+    storage: Optional[Union[str, Path]] = None,
+    _log_error_message: bool = True,
+) -> Optional[str]:
+    """Load an instance by `name`, `owner/name` or `https://lamin.ai/owner/name`.
+
+    Args:
+        identifier: The instance; the owner defaults to the logged-in user's handle.
+        migrate: Deploy pending migrations instead of warning about them.
+        storage: A new storage root, e.g. after the storage folder moved.
+    """
+    from .dev._instance import find_instance, parse_identifier, require_user
+    from .dev._settings_instance import InstanceSettings
+    from .dev._storage import local_root_exists, normalize_root
+
+    user = require_user()
+    owner, name = parse_identifier(identifier, user.handle)
+    isettings = find_instance(owner, name, user.access_token)
+    if isettings is None:
+        if _log_error_message:
+            logger.error(
+                f"Instance {owner}/{name} was found neither on the hub nor in local settings: "
+                "check the name or init it with `lamin init`"
+            )
+        return "instance-not-reachable"
+
+    new_root = None
+    if storage is not None:
+        from ._hub import validate_storage_root_arg
+
+        validate_storage_root_arg(str(storage))
+        new_root = normalize_root(storage)
+        isettings = InstanceSettings(
+            owner=isettings.owner,
+            name=isettings.name,
+            storage_root=new_root,
+            storage_region=isettings.storage.region
+            if new_root == isettings.storage.root_as_str
+            else None,
+            db=isettings._db_setting,
+            schema=isettings._schema_str,
+        )
+    if not local_root_exists(isettings.storage.root_as_str):
+        raise SetupRuntimeError(
+            f"Storage root does not exist: {isettings.storage.root_as_str}; if you moved it, "
+            f"pass its new location: lamin load {owner}/{name} --storage <new root>"
+        )
+    is_setup, reason = isettings._is_db_setup()
+    if not is_setup:
+        raise SetupRuntimeError(f"Instance {owner}/{name} is not set up: {reason}")
+
+    from .dev._django import setup_django
+    from .dev._setup_schema import mark_instance_loaded
+
+    setup_django(isettings)
+    _check_migrations(isettings, migrate)
+    if new_root is not None and isettings.dialect == "sqlite":
+        _move_storage_row(isettings)
+    _register_user_and_storage(isettings, user)
+    isettings._persist()
+    mark_instance_loaded()
+    logger.success(f"Loaded instance: {isettings.identifier}")
+    return None
+
+
+def _check_migrations(isettings, migrate: Optional[bool]) -> None:
+    from .dev._setup_schema import pending_migrations, unknown_applied_migrations
+
+    unknown = unknown_applied_migrations()
+    if unknown:
+        raise SetupRuntimeError(
+            f"The database of {isettings.identifier} has migrations this installation does not "
+            f"know ({', '.join(unknown)}): upgrade the schema packages, e.g. "
+            "pip install -U lamindb_setup"
+        )
+    pending = pending_migrations()
+    if not pending:
+        return
+    if migrate:
+        from ._migrate import migrate as migrate_verb
+
+        migrate_verb.deploy()
+    else:
+        logger.warning(
+            f"Instance {isettings.identifier} has pending migrations: {', '.join(pending)}; "
+            "apply them with `lamin migrate deploy`"
+        )
+
+
+def _move_storage_row(isettings) -> None:
+    """After a SQLite instance's storage moved: point its single Storage row at the new root."""
+    from lnschema_core.models import Storage
+
+    rows = list(Storage.objects.all()[:2])
+    if len(rows) > 1:
+        raise SetupRuntimeError(
+            f"Instance {isettings.identifier} has several storage locations; "
+            "cannot tell which one moved"
+        )
+    if rows and rows[0].root != isettings.storage.root_as_str:
+        with isettings._cloud_sqlite_locker:
+            Storage.objects.filter(id=rows[0].id).update(root=isettings.storage.root_as_str)
+            _upload_if_cloud(isettings)
+
+
+def _register_user_and_storage(isettings, user) -> None:
+    from .dev._setup_schema import register_user_and_storage
+
+    if not register_user_and_storage(isettings, user, dry_run=True):
+        return  # nothing to write: no lock, no upload
+    with isettings._cloud_sqlite_locker:
+        if isettings.is_cloud_sqlite:
+            isettings._update_local_sqlite_file()
+        register_user_and_storage(isettings, user)
+        _upload_if_cloud(isettings)
+
+
+def _upload_if_cloud(isettings) -> None:
+    if isettings.is_cloud_sqlite:
+        from django.db import connections
+
+        connections.close_all()
+        isettings._update_cloud_sqlite_file()
