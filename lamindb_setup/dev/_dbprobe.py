@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -36,13 +37,25 @@ def connect_postgres(db: str):
             connect_timeout=CONNECT_TIMEOUT,
         )
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = _short_reason(str(exc)) or type(exc).__name__
         if parts.password:
             reason = reason.replace(unquote(parts.password), "***")
         raise DatabaseConnectionError(
             f"Cannot connect to Postgres at {postgres_location(db)}: {reason}. "
             "Check that the server runs and the URL, user and password are right."
         ) from None
+
+
+_NOISE = re.compile(r'(connection failed: )?(connection to server at "[^"]*", port \d+ failed: )?')
+
+
+def _short_reason(message: str) -> str:
+    """The gist of a libpq error in one line, e.g. 'database "x" does not exist'."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    reason = _NOISE.sub("", lines[0], count=1).replace("FATAL:", "").strip()
+    return " ".join(reason.split())
 
 
 def count_core_users(isettings: InstanceSettings) -> tuple[int | None, str]:
