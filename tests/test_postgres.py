@@ -9,12 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import run_lamin
 
 import lamindb_setup as ln_setup
 from lamindb_setup._settings import settings
 from lamindb_setup.dev._errors import DatabaseConnectionError
-
-from conftest import run_lamin
 
 pytestmark = pytest.mark.postgres
 
