@@ -105,21 +105,40 @@ def _check_cloud_sqlite_file(isettings) -> None:
 
 
 def _create_database(isettings, user) -> None:
-    """Apply all migrations and insert the user and storage rows (cloud: under the lock)."""
+    """Create the tables and insert the user and storage rows (cloud SQLite: under the lock)."""
     from .dev._django import setup_django
     from .dev._setup_schema import apply_migrations, register_user_and_storage
 
-    locker = isettings._cloud_sqlite_locker
-    with locker:
+    with isettings._cloud_sqlite_locker:
         if isettings.storage.is_cloud:
             isettings._sqlite_file_local.parent.mkdir(parents=True, exist_ok=True)
         else:
             isettings.storage.root  # noqa: B018  (creates the local folder)
+        if isettings.dialect == "sqlite" and not isettings._sqlite_file_local.exists():
+            _create_sqlite_from_template(isettings)
         setup_django(isettings)
-        apply_migrations()
+        apply_migrations(isettings)
         register_user_and_storage(isettings, user)
         if isettings.is_cloud_sqlite:
             from django.db import connections
 
             connections.close_all()
             isettings._update_cloud_sqlite_file()
+
+
+def _create_sqlite_from_template(isettings) -> None:
+    """Copy a cached pre-migrated database; build and cache it on first use."""
+    from .dev._django import schema_apps, setup_django
+    from .dev._setup_schema import apply_migrations, copy_file_atomic, sqlite_template
+
+    local = isettings._sqlite_file_local
+    template = sqlite_template(schema_apps(isettings))
+    if template.exists():
+        copy_file_atomic(template, local)
+        return
+    setup_django(isettings)
+    apply_migrations(isettings)
+    from django.db import connections
+
+    connections.close_all()
+    copy_file_atomic(local, template)

@@ -78,7 +78,15 @@ def load(
 
 
 def _check_migrations(isettings, migrate: Optional[bool]) -> None:
-    from .dev._setup_schema import pending_migrations, unknown_applied_migrations
+    from .dev._django import schema_apps
+    from .dev._setup_schema import (
+        migrations_in_sync,
+        pending_migrations,
+        unknown_applied_migrations,
+    )
+
+    if migrations_in_sync(isettings, schema_apps(isettings)):
+        return  # nothing to plan
 
     unknown = unknown_applied_migrations()
     if unknown:

@@ -39,7 +39,7 @@ class migrate:
         with isettings._cloud_sqlite_locker:
             if isettings.is_cloud_sqlite:
                 isettings._update_local_sqlite_file()
-            applied = apply_migrations()
+            applied = apply_migrations(isettings)
             if isettings.is_cloud_sqlite:
                 from django.db import connections
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,10 +17,14 @@ if TYPE_CHECKING:
     from ._settings_user import UserSettings
 
 
-def apply_migrations() -> list[str]:
-    """Apply all pending migrations of the configured apps; returns their names."""
+def apply_migrations(isettings: InstanceSettings) -> list[str]:
+    """Apply all pending migrations of the instance's apps; returns their names."""
     from django.core.management import call_command
 
+    from ._django import schema_apps
+
+    if migrations_in_sync(isettings, schema_apps(isettings)):
+        return []
     pending = pending_migrations()
     if pending:
         call_command("migrate", verbosity=0, interactive=False)
@@ -75,3 +86,86 @@ def register_user_and_storage(
 
 def mark_instance_loaded() -> None:
     os.environ["LAMINDB_INSTANCE_LOADED"] = "1"
+
+
+_MIGRATION_FILE = re.compile(r"^(\d{4}_\w+)\.py$")
+
+
+def migration_files(app: str) -> list[Path]:
+    """The migration files of an installed app, sorted by name (no import)."""
+    spec = importlib.util.find_spec(f"{app}.migrations")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    files: list[Path] = []
+    for location in spec.submodule_search_locations:
+        for entry in os.scandir(location):
+            if entry.is_file() and _MIGRATION_FILE.match(entry.name):
+                files.append(Path(entry.path))
+    return sorted(files, key=lambda path: path.name)
+
+
+def defined_migrations(apps: tuple[str, ...]) -> set[tuple[str, str]]:
+    """`(app_label, migration)` pairs that the installed apps define on disk."""
+    return {
+        (app, _MIGRATION_FILE.match(path.name)[1]) for app in apps for path in migration_files(app)
+    }
+
+
+def applied_migrations_without_django(
+    isettings: InstanceSettings, apps: tuple[str, ...]
+) -> set[tuple[str, str]] | None:
+    """Applied migrations of `apps` read straight from `django_migrations`; None if unknown."""
+    query = "SELECT app, name FROM django_migrations"
+    try:
+        if isettings.dialect == "postgresql":
+            from ._dbprobe import connect_postgres
+
+            with connect_postgres(isettings.db) as conn:
+                rows = conn.execute(query).fetchall()
+        else:
+            path = isettings._sqlite_file_local
+            conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=5)
+            try:
+                rows = conn.execute(query).fetchall()
+            finally:
+                conn.close()
+    except Exception:
+        return None
+    return {(app, name) for app, name in rows if app in apps}
+
+
+def migrations_in_sync(isettings: InstanceSettings, apps: tuple[str, ...]) -> bool:
+    """Cheap check: the database applied exactly the migrations found on disk."""
+    applied = applied_migrations_without_django(isettings, apps)
+    return applied is not None and applied == defined_migrations(apps)
+
+
+def schema_fingerprint(apps: tuple[str, ...]) -> str:
+    """A hash of the apps' migration files: the key of a pre-migrated template database."""
+    digest = hashlib.sha256()
+    for app in apps:
+        digest.update(app.encode())
+        for path in migration_files(app):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def sqlite_template(apps: tuple[str, ...]) -> Path:
+    """Where the pre-migrated SQLite database of these apps is cached."""
+    from ._storage import cache_root
+
+    return cache_root() / "templates" / f"sqlite-{schema_fingerprint(apps)}.lndb"
+
+
+def copy_file_atomic(source: Path, target: Path) -> None:
+    """Copy via a temp file in the target folder and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
