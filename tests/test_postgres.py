@@ -195,3 +195,17 @@ def test_sqlite_instance_does_not_import_psycopg(user):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_set_storage_s3_root_with_fs_kwargs(user, pg_url, s3, bucket):
+    ln_setup.init(storage="./mystorage", db=pg_url)
+    assert ln_setup.set.storage(f"s3://{bucket}", cache_regions=False) is None
+    storage = settings.storage
+    assert storage.root_as_str == f"s3://{bucket}"
+    assert storage.type == "s3" and storage.is_cloud
+    assert storage.region == "us-east-1"
+    assert storage.root.fs.storage_options.get("cache_regions") is False
+    roots = {row[0] for row in pg_rows(pg_url, "SELECT root FROM lnschema_core_storage")}
+    assert f"s3://{bucket}" in roots
+    # Postgres on localhost stays a local instance even with cloud storage
+    assert settings.instance.is_remote is False

@@ -1,0 +1,148 @@
+"""SQLite instances whose database lives in an S3 bucket (moto server on loopback)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import boto3
+import pytest
+from conftest import run_lamin
+
+import lamindb_setup as ln_setup
+from lamindb_setup._settings import settings
+from lamindb_setup.dev.upath import cloud_mtime
+
+pytestmark = pytest.mark.s3
+
+
+@pytest.fixture
+def shared_hub(tmp_path_factory, monkeypatch):
+    """One registry for several HOMEs: the 'machines' of a team."""
+    directory = tmp_path_factory.mktemp("hub")
+    monkeypatch.setenv("LAMIN_HUB_DIR", str(directory))
+    return directory
+
+
+def cloud_users(s3, bucket: str, name: str) -> list[str]:
+    """Handles in the cloud copy of the database, read from a fresh download."""
+    client = boto3.client("s3", endpoint_url=s3)
+    target = Path(os.environ["HOME"]) / f"probe-{name}.lndb"
+    client.download_file(bucket, f"{name}.lndb", str(target))
+    with sqlite3.connect(target) as conn:
+        return sorted(row[0] for row in conn.execute("SELECT handle FROM lnschema_core_user"))
+
+
+def switch_home(monkeypatch, home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    settings._reset()
+
+
+def test_init_on_s3(shared_hub, user, s3, bucket, capsys):
+    ln_setup.init(storage=f"s3://{bucket}")
+    isettings = settings.instance
+    assert isettings.name == bucket
+    assert str(isettings._sqlite_file) == f"s3://{bucket}/{bucket}.lndb"
+    assert isettings.is_cloud_sqlite and isettings.is_remote
+    assert isettings.storage.region == "us-east-1"
+    assert isettings.storage.root_as_str == f"s3://{bucket}"
+    assert isettings.storage.type == "s3"
+    local = isettings._sqlite_file_local
+    assert local == isettings.storage.cache_dir / bucket / f"{bucket}.lndb"
+    assert isettings.db == f"sqlite:///{local.as_posix()}"
+    # uploaded, and the cache mtime equals the cloud mtime
+    assert cloud_users(s3, bucket, bucket) == ["testuser1"]
+    assert int(local.stat().st_mtime) == int(cloud_mtime(isettings._sqlite_file))
+    # registered on the hub, not hinted as local
+    assert "Not registering local instance" not in capsys.readouterr().out
+    from lamindb_setup._hub import get_hub
+
+    instance, storage = get_hub().load_instance(owner="testuser1", name=bucket)
+    assert storage.root == f"s3://{bucket}" and storage.region == "us-east-1"
+    # the lock was released
+    client = boto3.client("s3", endpoint_url=s3)
+    keys = [obj["Key"] for obj in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert f"{bucket}.lndb" in keys
+    assert not [key for key in keys if key.endswith(".lock")]
+
+
+def test_init_on_s3_with_name(shared_hub, user, s3, bucket):
+    ln_setup.init(storage=f"s3://{bucket}", name="myname")
+    assert str(settings.instance._sqlite_file) == f"s3://{bucket}/myname.lndb"
+    assert cloud_users(s3, bucket, "myname") == ["testuser1"]
+
+
+def test_load_from_second_machine_and_sync_back(
+    shared_hub, user, s3, bucket, home, tmp_path, monkeypatch
+):
+    ln_setup.init(storage=f"s3://{bucket}")
+    first_local = settings.instance._sqlite_file_local
+    first_mtime = first_local.stat().st_mtime
+    # machine 2: another user logs in against the shared hub and loads the instance
+    switch_home(monkeypatch, tmp_path / "machine2")
+    ln_setup.signup("testuser2@lamin.ai")
+    assert ln_setup.load(f"testuser1/{bucket}") is None
+    second = settings.instance
+    assert second._sqlite_file_local.exists()
+    assert second._sqlite_file_local != first_local
+    # loading registered testuser2 in the cloud file, under the lock
+    assert cloud_users(s3, bucket, bucket) == ["testuser1", "testuser2"]
+    # machine 1 sees the newer cloud file and downloads it
+    switch_home(monkeypatch, home)
+    os.utime(first_local, (first_mtime - 10, first_mtime - 10))
+    settings.instance._update_local_sqlite_file()
+    with sqlite3.connect(first_local) as conn:
+        handles = sorted(r[0] for r in conn.execute("SELECT handle FROM lnschema_core_user"))
+    assert handles == ["testuser1", "testuser2"]
+
+
+def test_missing_cache_is_downloaded(shared_hub, user, s3, bucket):
+    ln_setup.init(storage=f"s3://{bucket}")
+    local = settings.instance._sqlite_file_local
+    local.unlink()
+    settings._reset()
+    assert settings.instance.db.endswith(local.as_posix())
+    assert local.exists()
+    assert int(local.stat().st_mtime) == int(cloud_mtime(settings.instance._sqlite_file))
+
+
+def test_cache_without_cloud_file_is_an_error(shared_hub, user, s3, bucket, home):
+    ln_setup.init(storage=f"s3://{bucket}")
+    local = settings.instance._sqlite_file_local
+    ln_setup.close()
+    (home / ".lamin" / f"instance--testuser1--{bucket}.env").unlink()
+    from lamindb_setup._hub import get_hub
+
+    get_hub().delete_instance("testuser1", bucket)
+    boto3.client("s3", endpoint_url=s3).delete_object(Bucket=bucket, Key=f"{bucket}.lndb")
+    assert local.exists()
+    with pytest.raises(RuntimeError, match="delete the cache file or restore the cloud file"):
+        ln_setup.init(storage=f"s3://{bucket}")
+    assert local.exists()  # nothing deleted
+
+
+def test_delete_cloud_instance_keeps_rest_of_cache(shared_hub, user, s3, bucket):
+    ln_setup.init(storage=f"s3://{bucket}")
+    isettings = settings.instance
+    other = isettings.storage.cache_dir / bucket / "data.csv"
+    other.write_text("a,b\n")
+    unrelated = isettings.storage.cache_dir / "other-bucket" / "x.txt"
+    unrelated.parent.mkdir(parents=True)
+    unrelated.write_text("x")
+    ln_setup.delete(bucket)
+    assert not isettings._sqlite_file_local.exists()
+    assert other.exists() and unrelated.exists()
+    client = boto3.client("s3", endpoint_url=s3)
+    keys = [obj["Key"] for obj in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert f"{bucket}.lndb" not in keys
+
+
+def test_cli_init_and_info_on_s3(shared_hub, user, s3, bucket):
+    result = run_lamin("init", "--storage", f"s3://{bucket}")
+    assert result.returncode == 0, result.stderr
+    info = run_lamin("info")
+    assert f"- storage root: s3://{bucket}" in info.stdout
+    assert "- storage region: us-east-1" in info.stdout
