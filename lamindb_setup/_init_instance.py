@@ -29,6 +29,9 @@ def init(
     from .dev._instance import find_instance, infer_instance_name, require_user
     from .dev._settings_instance import InstanceSettings
 
+    from ._silence_loggers import silence_loggers
+
+    silence_loggers()
     user = require_user()
     schema_str = validate_schema_arg(schema)
     validate_storage_root_arg(str(storage))

@@ -27,6 +27,9 @@ def load(
     from .dev._settings_instance import InstanceSettings
     from .dev._storage import local_root_exists, normalize_root
 
+    from ._silence_loggers import silence_loggers
+
+    silence_loggers()
     user = require_user()
     owner, name = parse_identifier(identifier, user.handle)
     isettings = find_instance(owner, name, user.access_token)

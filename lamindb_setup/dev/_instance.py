@@ -81,7 +81,14 @@ def find_instance(owner: str, name: str, access_token: str | None) -> InstanceSe
     from ._settings_load import load_instance_settings
     from ._settings_store import instance_settings_file
 
-    response = get_hub().load_instance(owner=owner, name=name, access_token=access_token)
+    from . import _logger as logger
+    from ._errors import SetupError
+
+    try:
+        response = get_hub().load_instance(owner=owner, name=name, access_token=access_token)
+    except SetupError as exc:  # an unreachable hub must not lock users out of local instances
+        logger.warning(f"{exc}; looking for {owner}/{name} in the local settings")
+        response = "instance-not-reachable"
     if not isinstance(response, str):
         instance, storage = response
         return InstanceSettings(
