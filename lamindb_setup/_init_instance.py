@@ -26,10 +26,9 @@ def init(
         schema: Comma-separated schema modules besides `core`, e.g. `"bionty,lamin1"`.
     """
     from ._hub import get_hub, validate_db_arg, validate_schema_arg, validate_storage_root_arg
+    from ._silence_loggers import silence_loggers
     from .dev._instance import find_instance, infer_instance_name, require_user
     from .dev._settings_instance import InstanceSettings
-
-    from ._silence_loggers import silence_loggers
 
     silence_loggers()
     user = require_user()

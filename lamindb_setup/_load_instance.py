@@ -23,11 +23,10 @@ def load(
         migrate: Deploy pending migrations instead of warning about them.
         storage: A new storage root, e.g. after the storage folder moved.
     """
+    from ._silence_loggers import silence_loggers
     from .dev._instance import find_instance, parse_identifier, require_user
     from .dev._settings_instance import InstanceSettings
     from .dev._storage import local_root_exists, normalize_root
-
-    from ._silence_loggers import silence_loggers
 
     silence_loggers()
     user = require_user()

@@ -38,7 +38,8 @@ def _identifier(value: object) -> str:
     if not text:
         return ""
     if text[0].isdigit():
-        text = f"_{text}"
+        # namedtuple fields may not start with "_" (they would be renamed to `_0`, `_1`…)
+        text = f"n{text}"
     if keyword.iskeyword(text):
         text = f"{text}_"
     return text
@@ -74,7 +75,9 @@ class BaseORM(models.Model):
         if field not in names:
             raise ValueError(f"{cls.__name__} has no field {field!r}; choose from {names}")
         records: dict[str, models.Model] = {}
-        for record in cls.objects.all().order_by("pk"):
+        # oldest first, so a new record never takes the plain key of an older one
+        order = ("created_at", "pk") if "created_at" in names else ("pk",)
+        for record in cls.objects.all().order_by(*order):
             value = getattr(record, field)
             key = "" if value is None else _identifier(value)
             if not key:

@@ -77,12 +77,11 @@ def require_user() -> UserSettings:
 def find_instance(owner: str, name: str, access_token: str | None) -> InstanceSettings | None:
     """Settings of `owner/name` from the hub, else from the local settings file, else None."""
     from .._hub import get_hub
+    from . import _logger as logger
+    from ._errors import SetupError
     from ._settings_instance import InstanceSettings
     from ._settings_load import load_instance_settings
     from ._settings_store import instance_settings_file
-
-    from . import _logger as logger
-    from ._errors import SetupError
 
     try:
         response = get_hub().load_instance(owner=owner, name=name, access_token=access_token)
