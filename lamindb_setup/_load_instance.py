@@ -68,9 +68,14 @@ def load(
     from .dev._django import setup_django
     from .dev._setup_schema import mark_instance_loaded
 
-    setup_django(isettings)
+    from .dev._django import django_is_configured
+
+    if django_is_configured():
+        setup_django(isettings)  # re-point this process's Django at the new instance
+    # otherwise Django is configured on first use of the models (_check_instance_setup)
     _check_migrations(isettings, migrate)
     if new_root is not None and isettings.dialect == "sqlite":
+        setup_django(isettings)
         _move_storage_row(isettings)
     _register_user_and_storage(isettings, user)
     isettings._persist()
@@ -80,34 +85,36 @@ def load(
 
 
 def _check_migrations(isettings, migrate: Optional[bool]) -> None:
+    """Refuse a database newer than the code; deploy or warn about pending migrations."""
     from .dev._django import schema_apps
     from .dev._setup_schema import (
         migrations_in_sync,
         pending_migrations,
-        unknown_applied_migrations,
+        raise_if_database_newer,
     )
 
     if migrations_in_sync(isettings, schema_apps(isettings)):
         return  # nothing to plan
+    from .dev._django import setup_django
 
-    unknown = unknown_applied_migrations()
-    if unknown:
-        raise SetupRuntimeError(
-            f"The database of {isettings.identifier} has migrations this installation does not "
-            f"know ({', '.join(unknown)}): upgrade the schema packages, e.g. "
-            "pip install -U lamindb_setup"
-        )
+    setup_django(isettings)
+    raise_if_database_newer(isettings)
     pending = pending_migrations()
     if not pending:
         return
     if migrate:
-        from ._migrate import migrate as migrate_verb
+        from ._migrate import deploy_pending
 
-        migrate_verb.deploy()
+        if deploy_pending(isettings) == "migrate-failed":
+            raise SetupRuntimeError(
+                f"Could not deploy the migrations of {isettings.identifier} (see above); "
+                "it was not loaded"
+            )
     else:
         logger.warning(
             f"Instance {isettings.identifier} has pending migrations: {', '.join(pending)}; "
-            "apply them with `lamin migrate deploy`"
+            f"apply them with `lamin migrate deploy` (or `lamin load {isettings.identifier} "
+            "--migrate`)"
         )
 
 
@@ -128,10 +135,14 @@ def _move_storage_row(isettings) -> None:
 
 
 def _register_user_and_storage(isettings, user) -> None:
+    from .dev._dbprobe import is_registered
     from .dev._setup_schema import register_user_and_storage
 
-    if not register_user_and_storage(isettings, user, dry_run=True):
-        return  # nothing to write: no lock, no upload
+    if is_registered(isettings, user):
+        return  # nothing to write: no Django, no lock, no upload
+    from .dev._django import setup_django
+
+    setup_django(isettings)
     with isettings._cloud_sqlite_locker:
         if isettings.is_cloud_sqlite:
             isettings._update_local_sqlite_file()

@@ -58,40 +58,62 @@ def _short_reason(message: str) -> str:
     return " ".join(reason.split())
 
 
-def count_core_users(isettings: InstanceSettings) -> tuple[int | None, str]:
-    """Rows in the core user table, or `(None, reason)` if unreachable / no table."""
+def query(isettings: InstanceSettings, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a read-only query (`?` placeholders) on the instance's database, no Django.
+
+    Raises `DatabaseConnectionError` when the database cannot be reached, and the
+    driver's error when the query fails (e.g. a missing table).
+    """
     if isettings.dialect == "postgresql":
-        try:
-            conn = connect_postgres(isettings.db)
-        except DatabaseConnectionError as exc:
-            return None, str(exc)
-        try:
-            with conn:
-                row = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL", (f"public.{USER_TABLE}",)
-                ).fetchone()
-                if not row[0]:
-                    return (
-                        None,
-                        f"Postgres database {postgres_location(isettings.db)} has no core tables",
-                    )
-                return conn.execute(f"SELECT count(*) FROM {USER_TABLE}").fetchone()[0], ""
-        finally:
-            conn.close()
+        with connect_postgres(isettings.db) as conn:
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()
     isettings.db  # noqa: B018  (syncs the cache copy of cloud SQLite)
     path = isettings._sqlite_file_local
     if not path.exists():
-        return None, f"SQLite file {path} does not exist"
+        raise DatabaseConnectionError(f"SQLite file {path} does not exist")
+    conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=5)
     try:
-        conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=5)
-        try:
-            row = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", (USER_TABLE,)
-            ).fetchone()
-            if not row[0]:
-                return None, f"SQLite file {path} has no core tables"
-            return conn.execute(f"SELECT count(*) FROM {USER_TABLE}").fetchone()[0], ""
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return None, f"SQLite file {path} cannot be read: {exc}"
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def _has_table(isettings: InstanceSettings, table: str) -> bool:
+    if isettings.dialect == "postgresql":
+        sql = "SELECT to_regclass(?) IS NOT NULL"
+        return bool(query(isettings, sql, (f"public.{table}",))[0][0])
+    sql = "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"
+    return bool(query(isettings, sql, (table,))[0][0])
+
+
+def count_core_users(isettings: InstanceSettings) -> tuple[int | None, str]:
+    """Rows in the core user table, or `(None, reason)` if unreachable / no table."""
+    where = (
+        f"Postgres database {postgres_location(isettings.db)}"
+        if isettings.dialect == "postgresql"
+        else f"SQLite file {isettings._sqlite_file_local}"
+    )
+    try:
+        if not _has_table(isettings, USER_TABLE):
+            return None, f"{where} has no core tables"
+        return query(isettings, f"SELECT count(*) FROM {USER_TABLE}")[0][0], ""
+    except DatabaseConnectionError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a corrupt file or a failing query: report, don't crash
+        return None, f"{where} cannot be read: {exc}"
+
+
+def is_registered(isettings: InstanceSettings, user) -> bool:
+    """Whether the user row (same email, handle, name) and the storage row exist already."""
+    try:
+        users = query(
+            isettings, f"SELECT email, handle, name FROM {USER_TABLE} WHERE id = ?", (user.id,)
+        )
+        roots = query(
+            isettings,
+            "SELECT 1 FROM lnschema_core_storage WHERE root = ?",
+            (isettings.storage.root_as_str,),
+        )
+    except Exception:
+        return False
+    return users == [(user.email, user.handle, user.name)] and bool(roots)
