@@ -65,10 +65,8 @@ def load(
     if not is_setup:
         raise SetupRuntimeError(f"Instance {owner}/{name} is not set up: {reason}")
 
-    from .dev._django import setup_django
+    from .dev._django import django_is_configured, setup_django
     from .dev._setup_schema import mark_instance_loaded
-
-    from .dev._django import django_is_configured
 
     if django_is_configured():
         setup_django(isettings)  # re-point this process's Django at the new instance
