@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.46a4"
 
+# a real attribute: importing the submodule of the same name must not shadow the function
+from ._check_instance_setup import _check_instance_setup  # noqa: E402, F401
+
 # public name -> (module, attribute)
 _LAZY = {
     "settings": ("._settings", "settings"),
@@ -27,7 +30,6 @@ _LAZY = {
     "migrate": ("._migrate", "migrate"),
     "schema": ("._schema", "schema"),
     "track": ("._notebook", "track"),
-    "_check_instance_setup": ("._check_instance_setup", "_check_instance_setup"),
     "dev": (".dev", None),
 }
 
@@ -51,7 +53,6 @@ __all__ = [
 
 if TYPE_CHECKING:
     from . import dev
-    from ._check_instance_setup import _check_instance_setup  # noqa: F401
     from ._close import close
     from ._delete import delete
     from ._info import info

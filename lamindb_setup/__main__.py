@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("register", help="Register the current instance on the hub.")
 
-    p = sub.add_parser("migrate", help="Create or deploy migrations of the current instance.")
+    p = sub.add_parser(
+        "migrate", help="Create, deploy, show or check migrations of the current instance."
+    )
     p.add_argument("action", choices=["create", "deploy", "show", "check"], help="What to do.")
 
     p = sub.add_parser("schema", help="Inspect the schema of the current instance.")

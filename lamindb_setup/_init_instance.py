@@ -55,6 +55,9 @@ def init(
         db=db,
         schema=schema_str or None,
     )
+    from .dev._django import check_apps_installed, schema_apps
+
+    check_apps_installed(isettings, schema_apps(isettings))  # before anything is created
     if _test:
         isettings._persist()
         return None

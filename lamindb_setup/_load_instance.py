@@ -84,14 +84,16 @@ def load(
 
 def _check_migrations(isettings, migrate: Optional[bool]) -> None:
     """Refuse a database newer than the code; deploy or warn about pending migrations."""
-    from .dev._django import schema_apps
+    from .dev._django import check_apps_installed, schema_apps
     from .dev._setup_schema import (
         migrations_in_sync,
         pending_migrations,
         raise_if_database_newer,
     )
 
-    if migrations_in_sync(isettings, schema_apps(isettings)):
+    apps = schema_apps(isettings)
+    check_apps_installed(isettings, apps)  # also when Django is not needed below
+    if migrations_in_sync(isettings, apps):
         return  # nothing to plan
     from .dev._django import setup_django
 

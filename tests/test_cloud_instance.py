@@ -146,3 +146,17 @@ def test_cli_init_and_info_on_s3(shared_hub, user, s3, bucket):
     info = run_lamin("info")
     assert f"- storage root: s3://{bucket}" in info.stdout
     assert "- storage region: us-east-1" in info.stdout
+
+
+def test_init_waits_for_the_bucket_lock(shared_hub, user, s3, bucket):
+    import time
+
+    from lamindb_setup.dev._exclusion import CloudSQLiteLocker
+
+    other = CloudSQLiteLocker(f"s3://{bucket}", bucket, "someone-else", lease_seconds=3)
+    other.lock()  # a writer that crashed while holding the lock: its lease runs out
+    start = time.monotonic()
+    ln_setup.init(storage=f"s3://{bucket}")
+    assert time.monotonic() - start >= 2.5
+    assert cloud_users(s3, bucket, bucket) == ["testuser1"]
+    assert not settings.instance._cloud_sqlite_locker.has_lock

@@ -36,14 +36,16 @@ def database_config(db_url: str) -> dict:
     return config
 
 
-def _check_apps_installed(apps: tuple[str, ...]) -> None:
+def check_apps_installed(isettings: InstanceSettings, apps: tuple[str, ...]) -> None:
+    """Raise naming the `pip install` to run when one of the instance's apps is missing."""
     import importlib.util
 
     missing = [app for app in apps if importlib.util.find_spec(app) is None]
     if missing:
-        names = " ".join(missing)
+        modules = "schema modules" if len(missing) > 1 else "schema module"
         raise SetupRuntimeError(
-            f"Schema module(s) {', '.join(missing)} not installed: pip install {names}"
+            f"Instance {isettings.identifier} needs {modules} {', '.join(missing)}, "
+            f"not installed: pip install {' '.join(missing)}"
         )
 
 
@@ -57,6 +59,7 @@ def setup_django(isettings: InstanceSettings) -> None:
     db_url = isettings.db
     if dj_settings.configured:
         if _configured_apps is not None and apps != _configured_apps:
+            check_apps_installed(isettings, apps)  # the more useful error comes first
             raise SetupRuntimeError(
                 f"This process already uses schema modules {', '.join(_configured_apps)}; "
                 f"instance {isettings.identifier} needs {', '.join(apps)}: "
@@ -66,7 +69,7 @@ def setup_django(isettings: InstanceSettings) -> None:
             _repoint_database(db_url)
             _configured_db = db_url
         return
-    _check_apps_installed(apps)
+    check_apps_installed(isettings, apps)
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # notebooks run an event loop
     dj_settings.configure(
         INSTALLED_APPS=list(apps),

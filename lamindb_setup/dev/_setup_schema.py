@@ -58,6 +58,32 @@ def unknown_applied_migrations() -> list[str]:
     )
 
 
+# the distribution to upgrade for an app whose package name is not its own distribution
+_DISTRIBUTIONS = {"lnschema_core": "lamindb_setup"}
+
+
+def raise_if_database_newer(isettings: InstanceSettings) -> None:
+    """Refuse an instance whose database applied migrations the installed modules lack."""
+    import importlib
+
+    from ._errors import SetupRuntimeError
+
+    unknown = unknown_applied_migrations()
+    if not unknown:
+        return
+    apps = sorted({name.split(".", 1)[0] for name in unknown})
+    installed = ", ".join(
+        f"{app} {getattr(importlib.import_module(app), '__version__', '(no version)')}"
+        for app in apps
+    )
+    packages = " ".join(_DISTRIBUTIONS.get(app, app) for app in apps)
+    raise SetupRuntimeError(
+        f"The database of {isettings.identifier} is newer than the installed schema modules "
+        f"({installed}): it has migrations {', '.join(unknown)}; upgrade with "
+        f"`pip install -U {packages}`"
+    )
+
+
 def register_user_and_storage(
     isettings: InstanceSettings, user: UserSettings, *, dry_run: bool = False
 ) -> bool:
@@ -93,7 +119,10 @@ _MIGRATION_FILE = re.compile(r"^(\d{4}_\w+)\.py$")
 
 def migration_files(app: str) -> list[Path]:
     """The migration files of an installed app, sorted by name (no import)."""
-    spec = importlib.util.find_spec(f"{app}.migrations")
+    try:
+        spec = importlib.util.find_spec(f"{app}.migrations")
+    except ModuleNotFoundError:  # the app itself is not installed
+        return []
     if spec is None or not spec.submodule_search_locations:
         return []
     files: list[Path] = []
@@ -165,7 +194,14 @@ def copy_file_atomic(source: Path, target: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp made it 0600
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
