@@ -111,8 +111,12 @@ def _check_cloud_sqlite_file(isettings) -> None:
 
 def _create_database(isettings, user) -> None:
     """Create the tables and insert the user and storage rows (cloud SQLite: under the lock)."""
-    from .dev._django import setup_django
-    from .dev._setup_schema import apply_migrations, register_user_and_storage
+    from .dev._django import django_is_configured, schema_apps, setup_django
+    from .dev._setup_schema import (
+        apply_migrations,
+        migrations_in_sync,
+        register_user_and_storage,
+    )
 
     with isettings._cloud_sqlite_locker:
         if isettings.storage.is_cloud:
@@ -121,13 +125,22 @@ def _create_database(isettings, user) -> None:
             isettings.storage.root  # noqa: B018  (creates the local folder)
         if isettings.dialect == "sqlite" and not isettings._sqlite_file_local.exists():
             _create_sqlite_from_template(isettings)
-        setup_django(isettings)
-        apply_migrations(isettings)
-        register_user_and_storage(isettings, user)
-        if isettings.is_cloud_sqlite:
-            from django.db import connections
+        if isettings.dialect == "sqlite" and migrations_in_sync(isettings, schema_apps(isettings)):
+            from .dev._dbprobe import register_in_sqlite
 
-            connections.close_all()
+            # fast path: a migrated file needs two rows, no Django
+            register_in_sqlite(isettings, user)
+            if django_is_configured():
+                setup_django(isettings)  # re-point this process at the new instance
+        else:
+            setup_django(isettings)
+            apply_migrations(isettings)
+            register_user_and_storage(isettings, user)
+        if isettings.is_cloud_sqlite:
+            if django_is_configured():
+                from django.db import connections
+
+                connections.close_all()
             isettings._update_cloud_sqlite_file()
 
 

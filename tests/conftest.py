@@ -49,6 +49,15 @@ def user(home):
     return ln_setup.settings.user
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """A cache dir kept across tests, so the pre-migrated SQLite template is built once.
+
+    Tests that call `init` with the fresh cache of the `home` fixture run all migrations.
+    """
+    return tmp_path_factory.mktemp("shared-cache")
+
+
 def run_lamin(*args: str, env: dict | None = None, cwd=None, input: str | None = None):
     """Run the `lamin` CLI in a subprocess with the test's HOME."""
     full_env = dict(os.environ)

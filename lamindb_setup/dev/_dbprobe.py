@@ -67,8 +67,7 @@ def query(isettings: InstanceSettings, sql: str, params: tuple = ()) -> list[tup
     if isettings.dialect == "postgresql":
         with connect_postgres(isettings.db) as conn:
             return conn.execute(sql.replace("?", "%s"), params).fetchall()
-    isettings.db  # noqa: B018  (syncs the cache copy of cloud SQLite)
-    path = isettings._sqlite_file_local
+    path = isettings._sqlite_file_local  # callers sync cloud SQLite once, beforehand
     if not path.exists():
         raise DatabaseConnectionError(f"SQLite file {path} does not exist")
     conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=5)
@@ -117,3 +116,51 @@ def is_registered(isettings: InstanceSettings, user) -> bool:
     except Exception:
         return False
     return users == [(user.email, user.handle, user.name)] and bool(roots)
+
+
+def _sqlite_now() -> str:
+    """A timestamp as Django stores it in SQLite with USE_TZ (naive UTC)."""
+    from datetime import datetime, timezone
+
+    return (
+        datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    )
+
+
+def register_in_sqlite(isettings: InstanceSettings, user) -> None:
+    """Upsert the user row and add the storage row in a SQLite file, without Django.
+
+    The fast path of `init` on a freshly copied template database; the columns are
+    those of `lnschema_core.User` and `lnschema_core.Storage`.
+    """
+    from lnschema_core import ids
+
+    now = _sqlite_now()
+    storage = isettings.storage
+    conn = sqlite3.connect(isettings._sqlite_file_local, timeout=30)
+    try:
+        with conn:
+            conn.execute(
+                f"INSERT INTO {USER_TABLE} (id, email, handle, name, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET email = excluded.email, "
+                "handle = excluded.handle, name = excluded.name, updated_at = excluded.updated_at",
+                (user.id, user.email, user.handle, user.name, now, now),
+            )
+            conn.execute(
+                "INSERT INTO lnschema_core_storage "
+                "(id, root, type, region, created_at, updated_at, created_by_id) "
+                "SELECT ?, ?, ?, ?, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM lnschema_core_storage WHERE root = ?)",
+                (
+                    ids.storage(),
+                    storage.root_as_str,
+                    storage.type,
+                    storage.region,
+                    now,
+                    now,
+                    user.id,
+                    storage.root_as_str,
+                ),
+            )
+    finally:
+        conn.close()

@@ -189,6 +189,8 @@ class InstanceSettings:
         """Count core users without Django: `(count or None, reason)`."""
         from ._dbprobe import count_core_users
 
+        if self.is_cloud_sqlite:
+            self._update_local_sqlite_file()  # the one sync of the cache copy
         return count_core_users(self)
 
     def __repr__(self) -> str:

@@ -7,7 +7,6 @@ import importlib.util
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,20 +143,10 @@ def applied_migrations_without_django(
     isettings: InstanceSettings, apps: tuple[str, ...]
 ) -> set[tuple[str, str]] | None:
     """Applied migrations of `apps` read straight from `django_migrations`; None if unknown."""
-    query = "SELECT app, name FROM django_migrations"
-    try:
-        if isettings.dialect == "postgresql":
-            from ._dbprobe import connect_postgres
+    from ._dbprobe import query
 
-            with connect_postgres(isettings.db) as conn:
-                rows = conn.execute(query).fetchall()
-        else:
-            path = isettings._sqlite_file_local
-            conn = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, timeout=5)
-            try:
-                rows = conn.execute(query).fetchall()
-            finally:
-                conn.close()
+    try:
+        rows = query(isettings, "SELECT app, name FROM django_migrations")
     except Exception:
         return None
     return {(app, name) for app, name in rows if app in apps}
