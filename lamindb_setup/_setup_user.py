@@ -31,11 +31,17 @@ def signup(email: str) -> Optional[str]:
     _validate_email(email)
     response = get_hub().sign_up(email)
     if response in ("user-exists", "handle-exists"):
-        what = "an account with this email" if response == "user-exists" else "this handle"
-        logger.error(
-            f"Sign-up failed: {what} exists already ({response}); "
-            f"log in with `lamin login {email}` or use another email"
-        )
+        if response == "user-exists":
+            logger.error(
+                f"Sign-up failed: an account with {email} exists already (user-exists); "
+                f"log in with `lamin login {email}`"
+            )
+        else:
+            handle = email.split("@", 1)[0]
+            logger.error(
+                f"Sign-up failed: the handle {handle!r} is taken (handle-exists); "
+                "sign up with an email whose part before '@' differs"
+            )
         return response
     password = response
     save_user_settings(UserSettings(email=email, password=password))

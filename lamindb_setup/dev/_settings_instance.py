@@ -135,15 +135,18 @@ class InstanceSettings:
 
         os.utime(local, (mtime, mtime))
 
-    def _update_local_sqlite_file(self) -> None:
-        """Download the cloud SQLite file when it is newer than the cache copy."""
+    def _update_local_sqlite_file(self) -> bool:
+        """Download the cloud SQLite file when it is newer than the cache copy.
+
+        Returns False when the cloud file does not exist.
+        """
         if not self.is_cloud_sqlite:
-            return
+            return True
         from .upath import synchronize
 
         local = self._sqlite_file_local
         local.parent.mkdir(parents=True, exist_ok=True)
-        synchronize(self._sqlite_file, local)
+        return synchronize(self._sqlite_file, local)
 
     @property
     def _cloud_sqlite_locker(self):
@@ -189,8 +192,14 @@ class InstanceSettings:
         """Count core users without Django: `(count or None, reason)`."""
         from ._dbprobe import count_core_users
 
-        if self.is_cloud_sqlite:
-            self._update_local_sqlite_file()  # the one sync of the cache copy
+        if self.is_cloud_sqlite and not self._update_local_sqlite_file():  # the one sync
+            message = f"The cloud SQLite file {self._sqlite_file} does not exist"
+            if self._sqlite_file_local.exists():
+                message += (
+                    f" but the cache has {self._sqlite_file_local}: delete the cache file "
+                    "or restore the cloud file"
+                )
+            return None, message
         return count_core_users(self)
 
     def __repr__(self) -> str:

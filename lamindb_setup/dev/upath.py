@@ -315,8 +315,8 @@ def upload_from(
 
 def synchronize(
     path: PathLike, local_path: Union[str, os.PathLike], print_progress: bool = False
-) -> None:
-    """Bring `local_path` up to date with the object at `path`.
+) -> bool:
+    """Bring `local_path` up to date with the object at `path`; False if there is no object.
 
     No object: nothing happens. No local file, or the object is newer: download (the
     local file gets the object's mtime). Local file newer: a warning that its changes
@@ -326,13 +326,13 @@ def synchronize(
     try:
         info = _fresh_info(fs, rpath)
     except FileNotFoundError:
-        return
+        return False
     local_path = Path(local_path)
     try:
         local_seconds = _whole_seconds(local_path.stat().st_mtime)
     except FileNotFoundError:
         _download(fs, rpath, info, local_path, print_progress, None)
-        return
+        return True
     cloud_seconds = _whole_seconds(_mtime_from_info(info))
     if cloud_seconds > local_seconds:
         _download(fs, rpath, info, local_path, print_progress, None)
@@ -341,6 +341,7 @@ def synchronize(
             f"The local file {local_path} is newer than {path}: its changes were not "
             "pushed to the cloud and may be lost when the cloud copy is downloaded."
         )
+    return True
 
 
 def _attach(cls: type) -> None:
