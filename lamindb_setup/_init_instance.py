@@ -147,10 +147,21 @@ def _create_database(isettings, user) -> None:
 def _create_sqlite_from_template(isettings) -> None:
     """Copy a cached pre-migrated database; build and cache it on first use."""
     from .dev._django import schema_apps, setup_django
-    from .dev._setup_schema import apply_migrations, copy_file_atomic, sqlite_template
+    from .dev._setup_schema import (
+        apply_migrations,
+        copy_file_atomic,
+        create_sqlite_from_dump,
+        shipped_sqlite_dump,
+        sqlite_template,
+    )
 
     local = isettings._sqlite_file_local
-    template = sqlite_template(schema_apps(isettings))
+    apps = schema_apps(isettings)
+    template = sqlite_template(apps)
+    if not template.exists():
+        dump = shipped_sqlite_dump(apps)
+        if dump is not None:
+            create_sqlite_from_dump(dump, template)
     if template.exists():
         copy_file_atomic(template, local)
         return

@@ -7,6 +7,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -194,3 +195,84 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# A dump of the migrated core schema ships with lnschema_core, so that even the first
+# `init` on a machine creates its tables without running Django's migrations.
+_FINGERPRINT_LINE = "-- schema fingerprint: "
+
+
+def shipped_dump_path() -> Path:
+    """`lnschema_core/_sqlite_schema.sql` of the installed core module."""
+    spec = importlib.util.find_spec("lnschema_core")
+    return Path(next(iter(spec.submodule_search_locations))) / "_sqlite_schema.sql"
+
+
+def write_shipped_dump() -> Path:
+    """Regenerate the shipped dump with Django's migrations (after changing core migrations)."""
+    from django.db import connections
+
+    from .._settings import settings
+    from ._django import setup_django
+    from ._settings_instance import InstanceSettings
+    from ._settings_user import UserSettings
+
+    # migrations evaluate the `created_by` default (the current user) on empty tables
+    previous_user = settings._user
+    settings._set_user(UserSettings(email="dump@localhost", id="00000000", handle="dump"))
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            isettings = InstanceSettings(owner="dump", name="dump", storage_root=folder)
+            setup_django(isettings)
+            apply_migrations(isettings)
+            connections.close_all()
+            text = dump_sqlite_schema(isettings._sqlite_file_local, ("lnschema_core",))
+    finally:
+        settings._set_user(previous_user)
+    path = shipped_dump_path()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def dump_sqlite_schema(database: Path, apps: tuple[str, ...]) -> str:
+    """SQL text that recreates a freshly migrated database, keyed by the apps' fingerprint."""
+    conn = sqlite3.connect(database)
+    try:
+        body = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    return f"{_FINGERPRINT_LINE}{schema_fingerprint(apps)}\n{body}\n"
+
+
+def shipped_sqlite_dump(apps: tuple[str, ...]) -> str | None:
+    """The shipped dump if it matches these apps' migrations exactly, else None."""
+    path = shipped_dump_path()
+    if apps != ("lnschema_core",) or not path.exists():
+        return None
+    text = path.read_text(encoding="utf-8")
+    first_line = text.split("\n", 1)[0]
+    if first_line != f"{_FINGERPRINT_LINE}{schema_fingerprint(apps)}":
+        return None  # migrations changed since the dump was written: migrate instead
+    return text
+
+
+def create_sqlite_from_dump(dump: str, target: Path) -> None:
+    """Create a SQLite file from a dump, atomically (temp file, then rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.executescript(dump)
+        finally:
+            conn.close()
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_shipped_dump()}")
