@@ -128,8 +128,8 @@ class InstanceSettings:
         from .upath import cloud_mtime, upload_from
 
         local = self._sqlite_file_local
-        cloud = self._sqlite_file
-        upload_from(cloud, local)
+        cloud = self._sqlite_file_for_sync()
+        upload_from(cloud, local, print_progress=True)  # shown for large files on a terminal
         mtime = cloud_mtime(cloud)
         import os
 
@@ -146,7 +146,24 @@ class InstanceSettings:
 
         local = self._sqlite_file_local
         local.parent.mkdir(parents=True, exist_ok=True)
-        return synchronize(self._sqlite_file, local)
+        return synchronize(self._sqlite_file_for_sync(), local, print_progress=True)
+
+    def _sqlite_file_for_sync(self):
+        """`_sqlite_file`, addressed without a bucket-region lookup when the region is known.
+
+        With `cache_regions=True` s3fs asks S3 for the bucket's region before the first
+        request; the settings know it already, which saves a request on every sync.
+        """
+        storage = self.storage
+        if storage.type != "s3" or storage.region is None or storage._fs_kwargs:
+            return self._sqlite_file
+        from .upath import create_path
+
+        return create_path(
+            f"{storage.root_as_str}/{self.name}.lndb",
+            cache_regions=False,
+            client_kwargs={"region_name": storage.region},
+        )
 
     @property
     def _cloud_sqlite_locker(self):
