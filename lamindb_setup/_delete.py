@@ -62,6 +62,7 @@ def _delete_sqlite_file(isettings) -> None:
             if cloud.exists():
                 cloud.unlink()
         local.unlink(missing_ok=True)
+        isettings._sqlite_version_file.unlink(missing_ok=True)
         _remove_empty_dirs(local.parent, stop=isettings.storage.cache_dir)
     else:
         local.unlink(missing_ok=True)

@@ -29,6 +29,26 @@ def db_host(db: str) -> str | None:
         return None
 
 
+def _lock_options_from_env() -> dict[str, float]:
+    """`LAMIN_CLOUD_LOCK_TIMEOUT` / `LAMIN_CLOUD_LOCK_LEASE` (seconds) tune the bucket lock."""
+    import os
+
+    options = {}
+    for variable, option in (
+        ("LAMIN_CLOUD_LOCK_TIMEOUT", "timeout"),
+        ("LAMIN_CLOUD_LOCK_LEASE", "lease_seconds"),
+    ):
+        value = os.environ.get(variable)
+        if value:
+            try:
+                options[option] = float(value)
+            except ValueError:
+                from ._errors import SetupValueError
+
+                raise SetupValueError(f"{variable}={value!r} is not a number of seconds") from None
+    return options
+
+
 class InstanceSettings:
     """Settings of one instance, as stored in `instance--{owner}--{name}.env`."""
 
@@ -125,18 +145,18 @@ class InstanceSettings:
         """Upload the cache copy; then align the cache file's mtime with the cloud's."""
         if not self.is_cloud_sqlite:
             return
-        from .upath import cloud_mtime, upload_from
+        import os
+
+        from .upath import record_version, upload_from
 
         local = self._sqlite_file_local
         cloud = self._sqlite_file_for_sync()
         upload_from(cloud, local, print_progress=True)  # shown for large files on a terminal
-        mtime = cloud_mtime(cloud)
-        import os
-
+        mtime = record_version(cloud, self._sqlite_version_file)
         os.utime(local, (mtime, mtime))
 
     def _update_local_sqlite_file(self) -> bool:
-        """Download the cloud SQLite file when it is newer than the cache copy.
+        """Download the cloud SQLite file when it differs from the cache copy's version.
 
         Returns False when the cloud file does not exist.
         """
@@ -146,7 +166,18 @@ class InstanceSettings:
 
         local = self._sqlite_file_local
         local.parent.mkdir(parents=True, exist_ok=True)
-        return synchronize(self._sqlite_file_for_sync(), local, print_progress=True)
+        return synchronize(
+            self._sqlite_file_for_sync(),
+            local,
+            print_progress=True,
+            version_file=self._sqlite_version_file,
+        )
+
+    @property
+    def _sqlite_version_file(self) -> Path:
+        """Records the cloud version (ETag) the cache copy was last synchronized with."""
+        local = self._sqlite_file_local
+        return local.with_name(f".{local.name}.cloud-version")
 
     def _sqlite_file_for_sync(self):
         """`_sqlite_file`, addressed without a bucket-region lookup when the region is known.
@@ -178,6 +209,7 @@ class InstanceSettings:
                 self.name,
                 user_id or "anonymous",
                 self.is_cloud_sqlite,
+                **_lock_options_from_env(),
             )
         return self._locker
 

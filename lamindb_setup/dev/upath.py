@@ -313,14 +313,41 @@ def upload_from(
         fs.invalidate_cache(rpath)
 
 
+_VERSION_KEYS = ("ETag", "etag", "generation", "md5Hash", "VersionId")
+
+
+def _version_from_info(info: dict) -> str | None:
+    """The store's version tag of an object (its ETag on S3), if it reports one."""
+    for key in _VERSION_KEYS:
+        value = info.get(key)
+        if value:
+            return str(value).strip('"')
+    return None
+
+
+def cloud_version(path: PathLike) -> tuple[str | None, float]:
+    """`(version tag, mtime)` of the object at `path` from one metadata request."""
+    fs, rpath = _fs_and_path(path)
+    info = _fresh_info(fs, rpath)
+    return _version_from_info(info), _mtime_from_info(info)
+
+
 def synchronize(
-    path: PathLike, local_path: Union[str, os.PathLike], print_progress: bool = False
+    path: PathLike,
+    local_path: Union[str, os.PathLike],
+    print_progress: bool = False,
+    *,
+    version_file: Union[str, os.PathLike, None] = None,
 ) -> bool:
     """Bring `local_path` up to date with the object at `path`; False if there is no object.
 
     No object: nothing happens. No local file, or the object is newer: download (the
     local file gets the object's mtime). Local file newer: a warning that its changes
     were not pushed and may be lost. Times are compared in whole seconds.
+
+    With `version_file`, which records the version tag (ETag) of the object the local
+    file was last synchronized with, "newer" means "another version": two uploads
+    within one second, which whole-second timestamps cannot tell apart, are not missed.
     """
     fs, rpath = _fs_and_path(path)
     try:
@@ -328,20 +355,57 @@ def synchronize(
     except FileNotFoundError:
         return False
     local_path = Path(local_path)
+    version = _version_from_info(info)
+    recorded = _read_version(version_file)
     try:
         local_seconds = _whole_seconds(local_path.stat().st_mtime)
     except FileNotFoundError:
         _download(fs, rpath, info, local_path, print_progress, None)
+        _write_version(version_file, version)
         return True
     cloud_seconds = _whole_seconds(_mtime_from_info(info))
-    if cloud_seconds > local_seconds:
+    if version is not None and recorded is not None:
+        cloud_is_other = version != recorded
+    else:
+        cloud_is_other = cloud_seconds > local_seconds
+    if cloud_is_other:
         _download(fs, rpath, info, local_path, print_progress, None)
+        _write_version(version_file, version)
     elif local_seconds > cloud_seconds:
         logger.warning(
             f"The local file {local_path} is newer than {path}: its changes were not "
             "pushed to the cloud and may be lost when the cloud copy is downloaded."
         )
     return True
+
+
+def _read_version(version_file: Union[str, os.PathLike, None]) -> str | None:
+    if version_file is None:
+        return None
+    try:
+        return Path(version_file).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _write_version(version_file: Union[str, os.PathLike, None], version: str | None) -> None:
+    """Record the version tag atomically; forget it when the store reports none."""
+    if version_file is None:
+        return
+    path = Path(version_file)
+    if version is None:
+        path.unlink(missing_ok=True)
+        return
+    temporary = _temporary_sibling(path)
+    temporary.write_text(version, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def record_version(path: PathLike, version_file: Union[str, os.PathLike]) -> float:
+    """Record the current version tag of the object at `path`; returns its mtime."""
+    version, mtime = cloud_version(path)
+    _write_version(version_file, version)
+    return mtime
 
 
 def _attach(cls: type) -> None:
