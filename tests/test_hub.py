@@ -328,3 +328,14 @@ def test_a_damaged_registry_gives_a_one_line_error(hub):
     with pytest.raises(SetupRuntimeError, match="hub.sqlite3") as info:
         hub.sign_up("testuser1@lamin.ai")
     assert "\n" not in str(info.value)
+
+
+def test_staging_has_its_own_embedded_hub(home, monkeypatch):
+    prod = get_hub()
+    assert len(prod.sign_up("same@lamin.ai")) == 40
+    monkeypatch.setenv("LAMIN_ENV", "staging")
+    staging = get_hub()
+    assert Path(staging.directory) == home / ".lamin" / "staging-hub"
+    assert len(staging.sign_up("same@lamin.ai")) == 40  # unknown there: a new account
+    monkeypatch.setenv("LAMIN_ENV", "prod")
+    assert get_hub().sign_up("same@lamin.ai") == "user-exists"

@@ -45,7 +45,10 @@ __all__ = [
 
 
 def get_hub() -> Hub:
-    """The hub that `LAMIN_HUB_URL` / `LAMIN_HUB_DIR` select (default: embedded in `~/.lamin`)."""
+    """The hub that `LAMIN_HUB_URL` / `LAMIN_HUB_DIR` select (default: embedded in `~/.lamin`).
+
+    With `LAMIN_ENV=staging` the default embedded hub is `~/.lamin/staging-hub/`.
+    """
     url = os.environ.get("LAMIN_HUB_URL", "").strip()
     if url:
         from ._remote import RemoteHub
@@ -54,8 +57,10 @@ def get_hub() -> Hub:
     directory = os.environ.get("LAMIN_HUB_DIR", "").strip()
     if directory:
         return EmbeddedHub(Path(directory).expanduser())
-    from ..dev._settings_store import settings_dir
+    from ..dev._settings_store import file_prefix, settings_dir
 
+    if file_prefix():  # staging has its own accounts and registry, as it had its own hub
+        return EmbeddedHub(settings_dir() / f"{file_prefix()}hub")
     return EmbeddedHub(settings_dir())
 
 
