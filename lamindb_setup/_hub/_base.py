@@ -10,6 +10,9 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+from ..dev._logger import mask_secrets
+from ..dev._storage import storage_type
+
 
 @dataclass
 class InstanceRecord:
@@ -23,6 +26,14 @@ class InstanceRecord:
     db: str | None
     schema_str: str | None
 
+    def __repr__(self) -> str:
+        db = None if self.db is None else mask_secrets(self.db)  # never show a db password
+        return (
+            f"InstanceRecord(id={self.id!r}, owner={self.owner!r}, name={self.name!r}, "
+            f"storage_root={self.storage_root!r}, storage_region={self.storage_region!r}, "
+            f"db={db!r}, schema_str={self.schema_str!r})"
+        )
+
 
 @dataclass
 class StorageRecord:
@@ -33,14 +44,6 @@ class StorageRecord:
     region: str | None
     type: str
     created_by: str | None
-
-
-def storage_type(root: str) -> str:
-    """`s3`, `gs` or `local` for a storage root."""
-    scheme, sep, _ = root.partition("://")
-    if sep and scheme.lower() in ("s3", "gs"):
-        return scheme.lower()
-    return "local"
 
 
 def normalize_root(root: str) -> str:
