@@ -11,7 +11,7 @@ import abc
 from dataclasses import dataclass
 
 from ..dev._logger import mask_secrets
-from ..dev._storage import storage_type
+from ..dev._storage import storage_type  # noqa: F401  (re-exported for the backends)
 
 
 @dataclass
