@@ -129,10 +129,11 @@ def get_storage_region(root: str) -> str | None:
 
 def _s3_bucket_region(bucket: str) -> str:
     # botocore honours AWS_ENDPOINT_URL(_S3) itself, so a local S3 server just works
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    client = boto3.client("s3")
+    from ..dev._s3 import s3_client
+
+    client = s3_client()
     try:
         response = client.get_bucket_location(Bucket=bucket)
     except ClientError as exc:

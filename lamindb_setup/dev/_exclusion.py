@@ -142,8 +142,8 @@ class CloudSQLiteLocker:
     last `unlock()`. Use it as a context manager: an exception inside `with` releases
     it too. One object excludes other objects and processes, not threads sharing it.
 
-    `endpoint_url`, `profile` and `client_kwargs` configure the boto3 client; by
-    default boto3 reads the same environment as s3fs (`AWS_ENDPOINT_URL`, credentials).
+    `endpoint_url`, `profile` and `client_kwargs` configure the botocore client; by
+    default it reads the same environment as s3fs (`AWS_ENDPOINT_URL`, credentials).
     """
 
     # Pause before the read-back that detects non-atomic conditional writes.
@@ -203,13 +203,12 @@ class CloudSQLiteLocker:
     @property
     def _s3(self):
         if self._client is None:
-            import boto3
+            from ._s3 import s3_client
 
-            session = boto3.Session(profile_name=self._profile)
             kwargs = dict(self._client_kwargs)
             if self._endpoint_url:
                 kwargs.setdefault("endpoint_url", self._endpoint_url)
-            self._client = session.client("s3", **kwargs)
+            self._client = s3_client(self._profile, **kwargs)
         return self._client
 
     def _body(self, state: str) -> bytes:
