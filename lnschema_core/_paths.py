@@ -7,12 +7,12 @@ import contextlib
 import hashlib
 import os
 import re
-import secrets
-import shutil
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from lamindb_setup.dev._files import copy_file_atomic
 
 CLOUD_PREFIXES = ("s3://", "gs://")
 
@@ -235,24 +235,11 @@ def default_storage():
         ) from None
 
 
-def _copy_local(source: Path, destination: Path) -> None:
-    """Copy through a temporary sibling, so `destination` is never half-written."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.part")
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def copy(source: Any, destination: Any) -> None:
     """Copy a file between any two of local disk, S3 and GCS."""
     from_cloud, to_cloud = is_cloud(source), is_cloud(destination)
     if not from_cloud and not to_cloud:
-        _copy_local(Path(source), Path(destination))
+        copy_file_atomic(Path(source), Path(destination))
         return
     from lamindb_setup.dev.upath import download_to, upload_from
 

@@ -6,11 +6,12 @@ import hashlib
 import importlib.util
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ._files import copy_file_atomic, current_umask  # noqa: F401  (copy_file_atomic re-exported)
 
 if TYPE_CHECKING:
     from ._settings_instance import InstanceSettings
@@ -177,26 +178,6 @@ def sqlite_template(apps: tuple[str, ...]) -> Path:
     return cache_root() / "templates" / f"sqlite-{schema_fingerprint(apps)}.lndb"
 
 
-def copy_file_atomic(source: Path, target: Path) -> None:
-    """Copy via a temp file in the target folder and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp made it 0600
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 # A dump of the migrated core schema ships with lnschema_core, so that even the first
 # `init` on a machine creates its tables without running Django's migrations.
 _FINGERPRINT_LINE = "-- schema fingerprint: "
@@ -267,7 +248,7 @@ def create_sqlite_from_dump(dump: str, target: Path) -> None:
             conn.executescript(dump)
         finally:
             conn.close()
-        os.chmod(tmp, 0o666 & ~_current_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import secrets
-import shutil
 import sys
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -27,6 +25,7 @@ from upath import UPath
 from upath.implementations.local import LocalPath
 
 from . import _logger as logger
+from ._files import copy_file_atomic, temporary_sibling
 
 __all__ = [
     "UPath",
@@ -224,9 +223,7 @@ def _progress_callback(print_progress: bool, size: int | None, description: str)
         return _stderr_progress_class()(description)
 
 
-def _temporary_sibling(path: Path) -> Path:
-    """A fresh hidden name next to `path`, so the final `os.replace` stays on one device."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+_temporary_sibling = temporary_sibling  # same device as the target: `os.replace` is atomic
 
 
 # --- transfers -----------------------------------------------------------------------------
@@ -290,16 +287,7 @@ def upload_from(
     fs, rpath = _fs_and_path(path)
     local_path = Path(local_path)
     if _is_local_fs(fs):
-        destination = Path(rpath)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        temporary = _temporary_sibling(destination)
-        try:
-            shutil.copyfile(local_path, temporary)
-            os.replace(temporary, destination)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        copy_file_atomic(local_path, Path(rpath))
         return
     owned = callback is None
     if owned:
