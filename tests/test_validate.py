@@ -147,7 +147,7 @@ def test_invalid_db_urls(db):
         validate_db_arg(db)
     message = str(info.value)
     assert message.startswith("Invalid db URL")
-    assert "postgresql://user:password@host:port/dbname" in message
+    assert "postgresql://USER@HOST:PORT/DBNAME" in message
     assert "\n" not in message
 
 

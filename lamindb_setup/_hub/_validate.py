@@ -92,7 +92,9 @@ def validate_db_arg(db: str | None) -> None:
     """Raise `SetupValueError` unless `db` is `None`, a Postgres URL or `sqlite:///path`."""
     if db is None:
         return
-    fix = "use postgresql://user:password@host:port/dbname or sqlite:///path/to/file"
+    fix = (
+        "use postgresql://USER@HOST:PORT/DBNAME (USER:PASSWORD@ with a password) or sqlite:///FILE"
+    )
     if not isinstance(db, str):
         raise SetupValueError(f"Invalid db URL: expected a string; {fix}")
     invalid = SetupValueError(f"Invalid db URL '{mask_url_password(db)}': {fix}")
