@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
+from ._docstrings import instance_description
 from .dev import _logger as logger
+from .dev._docs import doc_args
 from .dev._errors import SetupRuntimeError
 
 
+@doc_args(instance_description)
 def init(
     *,
     storage: Union[str, Path],
@@ -19,10 +22,12 @@ def init(
 ) -> Optional[str]:
     """Create an instance with a default storage root, a database and schema modules.
 
+    {}
+
     Args:
         storage: A local folder, `s3://bucket` or `gs://bucket`.
         name: Instance name; defaults to the db name, the bucket or the folder name.
-        db: A Postgres URL; `None` means a SQLite file `{name}.lndb` in the storage root.
+        db: A Postgres URL; `None` means a SQLite file `{{name}}.lndb` in the storage root.
         schema: Comma-separated schema modules besides `core`, e.g. `"bionty,lamin1"`.
     """
     from ._hub import get_hub, validate_db_arg, validate_schema_arg, validate_storage_root_arg
