@@ -79,3 +79,14 @@ def test_unreachable_hub_service(home, monkeypatch):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "127.0.0.1:9" in result.stderr
+
+
+def test_load_falls_back_to_local_settings_when_the_hub_is_down(home, monkeypatch, capsys):
+    ln_setup.signup("owner@lamin.ai")
+    ln_setup.init(storage="./local")
+    ln_setup.close()
+    monkeypatch.setenv("LAMIN_HUB_URL", "http://127.0.0.1:9")
+    capsys.readouterr()
+    assert ln_setup.load("local") is None
+    assert "127.0.0.1:9" in capsys.readouterr().err  # a warning names the hub
+    assert settings.instance.identifier == "owner/local"
