@@ -14,7 +14,29 @@ class MultipleResultsFound(Exception):
 
 
 class QuerySet(models.QuerySet):
-    """A Django QuerySet with conveniences for notebooks."""
+    """A Django QuerySet with conveniences for notebooks.
+
+    Bulk writes (`update`, `delete`, `bulk_create`) on a cloud SQLite instance hold the
+    bucket lock and upload afterwards, as `save()` does.
+    """
+
+    def update(self, **kwargs) -> int:
+        from ._sync import instance_write
+
+        with instance_write():
+            return super().update(**kwargs)
+
+    def delete(self):
+        from ._sync import instance_write
+
+        with instance_write():
+            return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from ._sync import instance_write
+
+        with instance_write():
+            return super().bulk_create(objs, *args, **kwargs)
 
     def df(self):
         """The records as a pandas DataFrame indexed by primary key."""

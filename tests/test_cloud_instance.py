@@ -200,3 +200,18 @@ def test_writes_within_one_second_are_not_missed(shared_hub, user, s3, bucket, h
             break  # the case that matters happened
     else:
         pytest.fail("could not make two uploads within one second")
+
+
+def test_bulk_writes_reach_the_cloud_file(shared_hub, user, s3, bucket, tmp_path):
+    ln_setup.init(storage=f"s3://{bucket}")
+    from lnschema_core.models import Transform
+
+    Transform.objects.bulk_create([Transform(name=f"t{i}", title="old") for i in range(3)])
+    assert Transform.objects.filter(title="old").update(title="new") == 3
+    Transform.objects.filter(name="t0").delete()
+    target = tmp_path / "cloud.lndb"
+    boto3.client("s3", endpoint_url=s3).download_file(bucket, f"{bucket}.lndb", str(target))
+    with sqlite3.connect(target) as conn:
+        rows = sorted(conn.execute("SELECT name, title FROM lnschema_core_transform"))
+    assert rows == [("t1", "new"), ("t2", "new")]
+    assert not settings.instance._cloud_sqlite_locker.has_lock
