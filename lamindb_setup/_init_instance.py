@@ -126,6 +126,9 @@ def _create_database(isettings, user) -> None:
     with isettings._cloud_sqlite_locker:
         if isettings.storage.is_cloud:
             isettings._sqlite_file_local.parent.mkdir(parents=True, exist_ok=True)
+            if isettings.is_cloud_sqlite and isettings._update_local_sqlite_file():
+                # never overwrite a database that is already in the bucket: adopt it
+                logger.info(f"Using the existing database {isettings._sqlite_file}")
         else:
             isettings.storage.root  # noqa: B018  (creates the local folder)
         if isettings.dialect == "sqlite" and not isettings._sqlite_file_local.exists():

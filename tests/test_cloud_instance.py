@@ -215,3 +215,27 @@ def test_bulk_writes_reach_the_cloud_file(shared_hub, user, s3, bucket, tmp_path
         rows = sorted(conn.execute("SELECT name, title FROM lnschema_core_transform"))
     assert rows == [("t1", "new"), ("t2", "new")]
     assert not settings.instance._cloud_sqlite_locker.has_lock
+
+
+def test_init_never_overwrites_a_database_in_the_bucket(user, s3, bucket, tmp_path, monkeypatch):
+    """A second machine that knows nothing of the instance inits the same bucket."""
+    ln_setup.init(storage=f"s3://{bucket}")
+    from lnschema_core.models import Transform
+
+    Transform(name="precious", title="keep me").save()
+    # machine 2: its own HOME and embedded hub, so the instance is unknown there
+    switch_home(monkeypatch, tmp_path / "machine2")
+    ln_setup.signup("testuser2@lamin.ai")
+    assert ln_setup.init(storage=f"s3://{bucket}") is None  # adopts the database
+    # machine 3: the same handle under another id (another registry) is refused
+    switch_home(monkeypatch, tmp_path / "machine3")
+    ln_setup.signup("testuser1@lamin.ai")
+    with pytest.raises(RuntimeError, match="another user with handle 'testuser1'"):
+        ln_setup.init(storage=f"s3://{bucket}")
+    target = tmp_path / "cloud.lndb"
+    boto3.client("s3", endpoint_url=s3).download_file(bucket, f"{bucket}.lndb", str(target))
+    with sqlite3.connect(target) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM lnschema_core_transform")]
+        handles = sorted(row[0] for row in conn.execute("SELECT handle FROM lnschema_core_user"))
+    assert names == ["precious"]
+    assert handles == ["testuser1", "testuser2"]

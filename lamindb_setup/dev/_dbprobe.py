@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from ._errors import DatabaseConnectionError
+from ._errors import DatabaseConnectionError, SetupRuntimeError
 
 if TYPE_CHECKING:
     from ._settings_instance import InstanceSettings
 
 USER_TABLE = "lnschema_core_user"
+
+
+class UserConflictError(SetupRuntimeError):
+    """The instance's user table has the handle or email under another id."""
+
+
 CONNECT_TIMEOUT = 5
 
 
@@ -118,6 +125,19 @@ def is_registered(isettings: InstanceSettings, user) -> bool:
     return users == [(user.email, user.handle, user.name)] and bool(roots)
 
 
+@contextlib.contextmanager
+def _user_conflict_error(isettings: InstanceSettings, user, error_class: type):
+    """Turn a unique-constraint failure on the user row into a clear error."""
+    try:
+        yield
+    except error_class:
+        raise UserConflictError(
+            f"The database of {isettings.identifier} has another user with handle "
+            f"{user.handle!r} or email {user.email!r}: log in with the account that created "
+            "the instance (share one hub via LAMIN_HUB_DIR or LAMIN_HUB_URL)"
+        ) from None
+
+
 def _sqlite_now() -> str:
     """A timestamp as Django stores it in SQLite with USE_TZ (naive UTC)."""
     from datetime import datetime, timezone
@@ -139,7 +159,7 @@ def register_in_sqlite(isettings: InstanceSettings, user) -> None:
     storage = isettings.storage
     conn = sqlite3.connect(isettings._sqlite_file_local, timeout=30)
     try:
-        with conn:
+        with conn, _user_conflict_error(isettings, user, sqlite3.IntegrityError):
             conn.execute(
                 f"INSERT INTO {USER_TABLE} (id, email, handle, name, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET email = excluded.email, "

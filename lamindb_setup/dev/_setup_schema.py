@@ -89,6 +89,17 @@ def register_user_and_storage(
     isettings: InstanceSettings, user: UserSettings, *, dry_run: bool = False
 ) -> bool:
     """Insert or update the user row and the storage row; `True` if anything changes."""
+    if dry_run:
+        return _register(isettings, user, write=False)
+    from django.db import IntegrityError, transaction
+
+    from ._dbprobe import _user_conflict_error
+
+    with _user_conflict_error(isettings, user, IntegrityError), transaction.atomic():
+        return _register(isettings, user, write=True)
+
+
+def _register(isettings: InstanceSettings, user: UserSettings, *, write: bool) -> bool:
     from lnschema_core.models import Storage, User
 
     changed = False
@@ -96,12 +107,12 @@ def register_user_and_storage(
     wanted = {"email": user.email, "handle": user.handle, "name": user.name}
     if row is None or any(getattr(row, key) != value for key, value in wanted.items()):
         changed = True
-        if not dry_run:
+        if write:
             User.objects.update_or_create(id=user.id, defaults=wanted)
     storage = isettings.storage
     if not Storage.objects.filter(root=storage.root_as_str).exists():
         changed = True
-        if not dry_run:
+        if write:
             Storage.objects.create(
                 root=storage.root_as_str,
                 type=storage.type,
