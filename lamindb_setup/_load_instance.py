@@ -25,7 +25,6 @@ def load(
     """
     from ._silence_loggers import silence_loggers
     from .dev._instance import find_instance, parse_identifier, require_user
-    from .dev._settings_instance import InstanceSettings
     from .dev._storage import local_root_exists, normalize_root
 
     silence_loggers()
@@ -46,15 +45,9 @@ def load(
 
         validate_storage_root_arg(str(storage))
         new_root = normalize_root(storage)
-        isettings = InstanceSettings(
-            owner=isettings.owner,
-            name=isettings.name,
-            storage_root=new_root,
-            storage_region=isettings.storage.region
-            if new_root == isettings.storage.root_as_str
-            else None,
-            db=isettings._db_setting,
-            schema=isettings._schema_str,
+        same_root = new_root == isettings.storage.root_as_str
+        isettings = isettings._with_storage(
+            new_root, isettings.storage.region if same_root else None
         )
     if not local_root_exists(isettings.storage.root_as_str):
         raise SetupRuntimeError(

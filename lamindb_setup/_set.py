@@ -13,7 +13,6 @@ def _set_storage(root: Union[str, Path], **fs_kwargs) -> Optional[str]:
     from ._hub import get_hub, get_storage_region, validate_storage_root_arg
     from ._settings import settings
     from .dev._django import setup_django
-    from .dev._settings_instance import InstanceSettings
     from .dev._setup_schema import register_user_and_storage
 
     isettings = settings.instance
@@ -21,14 +20,7 @@ def _set_storage(root: Union[str, Path], **fs_kwargs) -> Optional[str]:
         logger.error("Can't set storage for sqlite instances.")
         return "set-storage-failed"
     validate_storage_root_arg(str(root))
-    new = InstanceSettings(
-        owner=isettings.owner,
-        name=isettings.name,
-        storage_root=root,
-        storage_region=get_storage_region(str(root)),
-        db=isettings._db_setting,
-        schema=isettings._schema_str,
-    )
+    new = isettings._with_storage(root, get_storage_region(str(root)))
     if fs_kwargs:
         new.storage._set_fs_kwargs(**fs_kwargs)
     setup_django(new)

@@ -413,13 +413,6 @@ class EmptyLocker:
     def unlock(self) -> None:
         pass
 
-    def _start_afresh_after_fork(self) -> None:
-        """A forked child must not share its parent's token, lock or HTTP connections."""
-        self.owner = {**self.owner, "pid": os.getpid(), "token": secrets.token_hex(8)}
-        self._client = None
-        self._etag = None
-        self._count = 0
-
     def renew(self) -> None:
         pass
 

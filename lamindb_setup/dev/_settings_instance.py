@@ -215,6 +215,17 @@ class InstanceSettings:
 
     # --- lifecycle ----------------------------------------------------------------
 
+    def _with_storage(self, root: Union[str, Path], region: str | None) -> InstanceSettings:
+        """The same instance with another default storage root."""
+        return InstanceSettings(
+            owner=self.owner,
+            name=self.name,
+            storage_root=root,
+            storage_region=region,
+            db=self._db,
+            schema=self._schema_str,
+        )
+
     def _persist(self) -> None:
         """Write this instance's settings files and make it the process's instance."""
         from .._settings import settings
